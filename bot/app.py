@@ -1,0 +1,82 @@
+"""The one place where the Telegram application is wired: handlers, defaults, start-up work."""
+
+from __future__ import annotations
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.config import Settings
+from bot.context import SERVICES_KEY, BotApplication, BotContext
+from bot.services import Services, create_services
+from handlers.basic import send_help
+from handlers.errors import report_error
+from handlers.groups import switch_autosummary
+from handlers.summary import summarize_command, summarize_links
+
+# Updates handled at once: one slow summary must never hold up another user.
+CONCURRENT_UPDATES = 64
+
+
+def build_application(settings: Settings, services: Services | None = None) -> BotApplication:
+    """Build the PTB application for `settings`, with every handler registered."""
+    services = services or create_services(settings)
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        do_quote=True,
+        tzinfo=settings.zone,
+    )
+    application: BotApplication = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(f"{settings.telegram_api_url}/bot")
+        .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .defaults(defaults)
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = services
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: BotApplication) -> None:
+    application.add_handler(CommandHandler(["start", "help"], send_help))
+    application.add_handler(CommandHandler("summary", summarize_command))
+    application.add_handler(CommandHandler("autosummary", switch_autosummary))
+    with_text = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+    private_or_group = filters.ChatType.PRIVATE | filters.ChatType.GROUPS
+    application.add_handler(MessageHandler(with_text & private_or_group, summarize_links))
+    application.add_error_handler(report_error)
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.open()
+    commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
+    await application.bot.set_my_commands(commands)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.close()
+
+
+def run(settings: Settings) -> None:
+    """Run the bot with long polling until SIGINT/SIGTERM."""
+    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,60 @@
+"""The one context object that carries settings, store and clients (no module globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import openai
+
+from bot.arxiv_source import ArxivSource, ArxivThrottle
+from bot.config import Settings
+from bot.summarizer import Summarizer
+from storage.db import Store
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass
+class Services:
+    """Everything the pipeline needs; built once, opened in `open`, closed in `close`."""
+
+    settings: Settings
+    store: Store
+    arxiv: ArxivSource
+    summarizer: Summarizer
+    llm_client: openai.AsyncOpenAI
+
+    async def open(self) -> None:
+        await self.store.open()
+
+    async def close(self) -> None:
+        await self.llm_client.close()
+        await self.arxiv.close()
+        await self.store.close()
+
+
+def create_services(settings: Settings) -> Services:
+    """Build (not yet open) the services for `settings`."""
+    store = Store(settings.database_path)
+    llm_client = openai.AsyncOpenAI(
+        # local servers (Ollama, vLLM, llama.cpp) need no key, but the SDK insists on one
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url or DEFAULT_OPENAI_BASE_URL,
+        max_retries=0,
+        timeout=settings.llm_timeout,
+    )
+    summarizer = Summarizer(
+        llm_client,
+        store,
+        model=settings.llm_model,
+        concurrency=settings.llm_concurrency,
+        timeout=settings.llm_timeout,
+    )
+    throttle = ArxivThrottle(settings.arxiv_request_interval)
+    return Services(
+        settings=settings,
+        store=store,
+        arxiv=ArxivSource(settings.arxiv_api_url, throttle),
+        summarizer=summarizer,
+        llm_client=llm_client,
+    )
