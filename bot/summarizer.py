@@ -71,7 +71,7 @@ class Summarizer:
         self._store = store
         self._slots = asyncio.Semaphore(concurrency)
         self._timeout = timeout
-        self._backoff = backoff
+        self.retry_backoff = backoff
         self._clock = clock
         self._inflight: dict[tuple[str, int], asyncio.Task[Summary]] = {}
 
@@ -117,7 +117,7 @@ class Summarizer:
             try:
                 completion = await self._complete(paper, deadline)
             except _Retryable as exc:
-                wait = exc.retry_after or self._backoff * 2 ** (attempt - 1)
+                wait = exc.retry_after or self.retry_backoff * 2 ** (attempt - 1)
                 if attempt == MAX_ATTEMPTS or self._clock() + wait >= deadline:
                     raise LLMUnavailable(str(exc)) from exc.__cause__
                 log.warning("LLM attempt %d for %s failed: %s", attempt, paper.arxiv_id, exc)

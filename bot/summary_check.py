@@ -21,7 +21,7 @@ from bot.models import Paper, Summary
 
 KEYS = ("title_zh", "tldr_zh", "abstract_zh")
 MAX_LENGTH = {"title_zh": 300, "tldr_zh": 400, "abstract_zh": 2000}
-MIN_CJK = {"title_zh": 2, "tldr_zh": 5, "abstract_zh": 10}
+MIN_CJK = {"title_zh": 1, "tldr_zh": 1, "abstract_zh": 1}  # short answers are fine; English is not
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _TLDS = (
