@@ -8,6 +8,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -18,14 +19,28 @@ from telegram.ext import (
 from bot import texts
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotApplication, BotContext
+from bot.digest_run import send_due
+from bot.schedule import schedule_all
 from bot.services import Services, create_services
 from handlers.basic import send_help
 from handlers.errors import report_error
 from handlers.groups import switch_autosummary
+from handlers.membership import follow_migration, track_membership
+from handlers.subscriptions import (
+    send_digest,
+    set_keywords,
+    set_limit,
+    set_time,
+    show_settings,
+    subscribe_chat,
+    unsubscribe_chat,
+)
 from handlers.summary import summarize_command, summarize_links
 
 # Updates handled at once: one slow summary must never hold up another user.
 CONCURRENT_UPDATES = 64
+# A 429 (RetryAfter) waits `retry_after` and resends, this many times.
+RATE_LIMIT_RETRIES = 3
 
 
 def build_application(settings: Settings, services: Services | None = None) -> BotApplication:
@@ -45,7 +60,7 @@ def build_application(settings: Settings, services: Services | None = None) -> B
         .defaults(defaults)
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -55,10 +70,25 @@ def build_application(settings: Settings, services: Services | None = None) -> B
     return application
 
 
+_SUBSCRIPTION_COMMANDS = {
+    "subscribe": subscribe_chat,
+    "unsubscribe": unsubscribe_chat,
+    "keywords": set_keywords,
+    "time": set_time,
+    "limit": set_limit,
+    "settings": show_settings,
+    "digest": send_digest,
+}
+
+
 def _add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler(["start", "help"], send_help))
     application.add_handler(CommandHandler("summary", summarize_command))
     application.add_handler(CommandHandler("autosummary", switch_autosummary))
+    for name, callback in _SUBSCRIPTION_COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(ChatMemberHandler(track_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration))
     with_text = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
     private_or_group = filters.ChatType.PRIVATE | filters.ChatType.GROUPS
     application.add_handler(MessageHandler(with_text & private_or_group, summarize_links))
@@ -70,6 +100,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await services.open()
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     await application.bot.set_my_commands(commands)
+    await schedule_all(application)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
@@ -80,3 +111,16 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 def run(settings: Settings) -> None:
     """Run the bot with long polling until SIGINT/SIGTERM."""
     build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+async def send_due_once(settings: Settings) -> int:
+    """`arxiv-digest send-due`: one scheduler pass with the same bot set-up, then exit."""
+    application = build_application(settings)
+    await application.initialize()
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.open()
+    try:
+        return await send_due(services, application.bot)
+    finally:
+        await services.close()
+        await application.shutdown()

@@ -12,13 +12,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.app import run, send_due_once
 from bot.config import Settings, load_settings
 from bot.errors import ArxivUnavailable, ConfigError, InputError
 from bot.ids import parse_id
 from bot.logs import setup_logging
+from bot.markdown_digest import digest_to_markdown, summarize_to_markdown
+from bot.taxonomy import parse_categories
+from storage.db import backup as backup_database
 
 EXIT_SERVICE = 1
 EXIT_INPUT = 2
+MAX_CLI_LIMIT = 1000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     summarize = commands.add_parser("summarize", help="print the Markdown digest of papers")
     summarize.add_argument("papers", nargs="+", metavar="LINK_OR_ID")
     summarize.set_defaults(handler=_summarize)
+    digest = commands.add_parser("digest", help="print the Markdown digest of today's papers")
+    digest.add_argument("categories", nargs="+", metavar="CATEGORY")
+    digest.add_argument("--keywords", default="", help="comma-separated; only matching papers")
+    digest.add_argument("--limit", type=int, default=20, help="most papers (1-1000, default 20)")
+    digest.set_defaults(handler=_digest)
+    send_due = commands.add_parser("send-due", help="send every digest that is due, then exit")
+    send_due.set_defaults(handler=_send_due)
     backup = commands.add_parser("backup", help="consistent copy of the database")
     backup.add_argument("path", type=Path)
     backup.set_defaults(handler=_backup)
@@ -54,23 +66,18 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it"
         )
-    from bot.app import run
-
     run(settings)
     return 0
 
 
 def _summarize(settings: Settings, args: argparse.Namespace) -> int:
-    ids: list[str] = []
-    for token in args.papers:
-        paper_id = parse_id(token)
-        if paper_id is None:
-            print(f"arxiv-digest: not an arXiv link or id, skipped: {token}", file=sys.stderr)
-        elif paper_id not in ids:
-            ids.append(paper_id)
+    parsed = [(token, parse_id(token)) for token in args.papers]
+    ids = list(dict.fromkeys(paper_id for _, paper_id in parsed if paper_id))
     if not ids:
         raise InputError("no valid arXiv link or id given")
-    from bot.markdown_digest import summarize_to_markdown
+    for token, paper_id in parsed:
+        if paper_id is None:
+            print(f"arxiv-digest: not an arXiv link or id, skipped: {token}", file=sys.stderr)
 
     markdown, problems = asyncio.run(summarize_to_markdown(settings, ids))
     print(markdown)
@@ -79,12 +86,38 @@ def _summarize(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_SERVICE if problems else 0
 
 
+def _digest(settings: Settings, args: argparse.Namespace) -> int:
+
+    categories, bad = parse_categories(args.categories)
+    if bad:
+        name, suggestions = bad[0]
+        hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
+        raise InputError(f"unknown arXiv category: {name}{hint}")
+    if not 1 <= args.limit <= MAX_CLI_LIMIT:
+        raise InputError(f"--limit must be between 1 and {MAX_CLI_LIMIT}, got {args.limit}")
+    keywords = [k.strip() for k in args.keywords.split(",") if k.strip()]
+    markdown, problems = asyncio.run(digest_to_markdown(settings, categories, keywords, args.limit))
+    if markdown:
+        print(markdown)
+    for problem in problems:
+        print(f"arxiv-digest: {problem}", file=sys.stderr)
+    return EXIT_SERVICE if markdown and problems else 0
+
+
+def _send_due(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.telegram_bot_token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: send-due needs the bot token")
+
+    sent = asyncio.run(send_due_once(settings))
+    print(f"sent {sent} digest messages", file=sys.stderr)
+    return 0
+
+
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.db import backup
 
     if not settings.database_path.is_file():
         raise InputError(f"no database at {settings.database_path}")
-    backup(settings.database_path, args.path)
+    backup_database(settings.database_path, args.path)
     print(f"backed up {settings.database_path} to {args.path}", file=sys.stderr)
     return 0
 

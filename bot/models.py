@@ -7,6 +7,7 @@ Telegram) do I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 ABS_URL = "https://arxiv.org/abs/{}"
 
@@ -64,3 +65,40 @@ class Digest:
     entries: tuple[DigestEntry, ...]
     header: str = ""
     notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A chat's daily digest: what, when (local time in its zone) and how much.
+
+    `first_due_at` (UTC) is the first occurrence of the digest time after the subscription was
+    made or its time changed: nothing is due before it (no surprise digest on subscribing).
+    """
+
+    chat_id: int
+    chat_type: str
+    title: str
+    categories: tuple[str, ...]
+    keywords: tuple[str, ...]
+    digest_time: str
+    timezone: str
+    max_papers: int
+    active: bool
+    first_due_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One paper of a day's announcement and how it was announced (`new` or `cross`)."""
+
+    paper: Paper
+    announce_type: str
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One category's announcement of a day: its date and its new and cross-listed papers."""
+
+    category: str
+    date: date | None
+    items: tuple[FeedItem, ...]

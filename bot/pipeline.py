@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,11 +45,24 @@ async def find_papers(services: Services, ids: Sequence[str]) -> FoundPapers:
     )
 
 
-async def summarize_all(services: Services, papers: Sequence[Paper]) -> list[DigestEntry]:
+async def summarize_all(
+    services: Services,
+    papers: Sequence[Paper],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DigestEntry]:
     """Every paper with its summary (None where it failed), concurrently, in order."""
-    results = await asyncio.gather(
-        *(services.summarizer.summarize(p) for p in papers), return_exceptions=True
-    )
+    done = 0
+
+    async def one(paper: Paper) -> Summary:
+        nonlocal done
+        try:
+            return await services.summarizer.summarize(paper)
+        finally:
+            done += 1
+            if progress is not None:
+                progress(done, len(papers))
+
+    results = await asyncio.gather(*(one(p) for p in papers), return_exceptions=True)
     return [_entry(p, r) for p, r in zip(papers, results, strict=True)]
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+import httpx
 import openai
 
 from bot.arxiv_source import ArxivSource, ArxivThrottle
@@ -12,6 +16,7 @@ from bot.summarizer import Summarizer
 from storage.db import Store
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+USER_AGENT = "arxiv-digest/0.1 (Telegram bot; https://github.com/arxiv-digest)"
 
 
 @dataclass
@@ -23,11 +28,18 @@ class Services:
     arxiv: ArxivSource
     summarizer: Summarizer
     llm_client: openai.AsyncOpenAI
+    http: httpx.AsyncClient  # the RSS feed; the arXiv API goes through the arxiv package
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Called after a subscription changed (the bot reschedules that chat's job).
+    schedule_changed: Callable[[int], None] = field(default=lambda _chat_id: None)
+    # Digest passes of one process run one at a time (claims are per process).
+    digest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def open(self) -> None:
         await self.store.open()
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.llm_client.close()
         await self.arxiv.close()
         await self.store.close()
@@ -57,4 +69,5 @@ def create_services(settings: Settings) -> Services:
         arxiv=ArxivSource(settings.arxiv_api_url, throttle),
         summarizer=summarizer,
         llm_client=llm_client,
+        http=httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True),
     )

@@ -24,14 +24,17 @@ MAX_LENGTH = {"title_zh": 300, "tldr_zh": 400, "abstract_zh": 2000}
 MIN_CJK = {"title_zh": 1, "tldr_zh": 1, "abstract_zh": 1}  # short answers are fine; English is not
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Top-level domains Telegram turns into links: every two-letter country code (so `cs.AI` in
+# the model's text counts too, unless the paper itself has it) and the common generic ones.
 _TLDS = (
-    "com|net|org|io|ai|co|cn|me|xyz|top|info|app|dev|ru|tk|ly|gl|be|to|link|site|online|club"
-    "|shop|vip|cc|tv|us|uk|de|jp|edu|gov|biz|pro|icu|gg|sh|so|ws|la|im|ms|mx|in|fr|it|es|nl|eu"
+    r"[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|pro|name|xyz|top|app|dev|site|online|club"
+    r"|shop|store|vip|link|click|live|tech|space|website|fun|icu|cloud|news|email|blog|page"
+    r"|zip|mov|art|bio|life|world|today|wiki|media|network|digital|social|games|one|ink"
 )
 _URL = re.compile(
     r"(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"'，。）)]+"
-    rf"|(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>\"'，。）)]*)?",
-    re.IGNORECASE,
+    rf"|(?<![a-z0-9@.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![a-z0-9-])(?:/[^\s<>\"'，。）)]*)?",
+    re.IGNORECASE | re.ASCII,
 )
 _COMMAND = re.compile(r"(?<![\w/])/(?=[A-Za-z])")
 _MENTION = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9_])")
@@ -51,7 +54,7 @@ def parse_summary(completion: ChatCompletion, paper: Paper) -> Summary:
     if getattr(choice.message, "refusal", None):
         raise InvalidSummary("the model refused")
     data = _json_object(choice.message.content or "")
-    source = f"{paper.title} {paper.abstract}"
+    source = " ".join((paper.title, paper.abstract, *paper.categories))
     return Summary(**{key: _field(data, key, source) for key in KEYS})
 
 

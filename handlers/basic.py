@@ -13,7 +13,12 @@ async def send_help(update: Update, context: BotContext) -> None:
     """Explain what the bot does, in Chinese, with examples."""
     if update.effective_message is None:
         return
-    quota = context.services.settings.user_daily_quota
+    settings = context.services.settings
     await update.effective_message.reply_text(
-        texts.HELP.format(max_papers=MAX_PAPERS_PER_MESSAGE, quota=quota)
+        texts.HELP.format(
+            max_papers=MAX_PAPERS_PER_MESSAGE,
+            quota=settings.user_daily_quota,
+            default_time=settings.default_digest_time,
+            default_zone=settings.default_timezone,
+        )
     )

@@ -66,7 +66,8 @@ class Store:
 def backup(source: Path, target: Path) -> None:
     """Write a consistent copy of the database to `target` with SQLite's backup API."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    uri = source.resolve().as_uri() + "?mode=ro"  # as_uri quotes '#', '?' and '%' in the path
+    src = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     dst = sqlite3.connect(target)
     try:
         with dst:

@@ -52,7 +52,69 @@ def _m1_papers_summaries_usage(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_m1_papers_summaries_usage,)
+def _m2_subscriptions_announcements_deliveries(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE subscriptions (
+            chat_id INTEGER PRIMARY KEY,
+            chat_type TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            categories TEXT NOT NULL DEFAULT '[]',
+            keywords TEXT NOT NULL DEFAULT '[]',
+            digest_time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            max_papers INTEGER NOT NULL DEFAULT 20,
+            active INTEGER NOT NULL DEFAULT 1,
+            first_due_at TEXT NOT NULL,
+            created_by INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX subscriptions_active ON subscriptions (active)")
+    db.execute(
+        """CREATE TABLE feed_fetches (
+            category TEXT PRIMARY KEY,
+            announce_date TEXT,
+            fetched_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE announcement_items (
+            category TEXT NOT NULL,
+            announce_date TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            arxiv_id TEXT NOT NULL,
+            announce_type TEXT NOT NULL,
+            PRIMARY KEY (category, announce_date, position)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE digest_messages (
+            chat_id INTEGER NOT NULL,
+            digest_date TEXT NOT NULL,
+            message_no INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (chat_id, digest_date, message_no)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE deliveries (
+            chat_id INTEGER NOT NULL,
+            digest_date TEXT NOT NULL,
+            message_no INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            telegram_message_id INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, digest_date, message_no)
+        )"""
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _m1_papers_summaries_usage,
+    _m2_subscriptions_announcements_deliveries,
+)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -12,6 +12,7 @@ import sqlite_utils
 def reserve(db: sqlite_utils.Database, user_id: int, day: str, wanted: int, quota: int) -> int:
     """Reserve up to `wanted` papers of today's quota; return how many were granted."""
     with db.conn:
+        db.execute("BEGIN IMMEDIATE")  # read and write under one lock: other processes too
         row = db.execute(
             "SELECT used FROM usage WHERE user_id = ? AND day = ?", [user_id, day]
         ).fetchone()

@@ -1,0 +1,120 @@
+"""Daily digests: who is due, what each gets, one summary per paper, then delivery.
+
+A digest is due for a chat when its local digest time has passed today (and it is not before
+the subscription's first occurrence), an announcement exists that the chat has not yet received,
+and the subscription is active. The papers of every due chat are summarized once (the union),
+then each chat's digest is rendered, frozen in the store and delivered. A chat whose digest was
+interrupted resumes with exactly the stored messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+
+from bot.daily import DayPapers, day_papers
+from bot.delivery import deliver
+from bot.models import Digest, DigestEntry, Paper, Subscription
+from bot.pipeline import summarize_all
+from bot.render import render_telegram
+from bot.selection import Selection, select
+from bot.services import Services
+from storage import digests, subscriptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Planned:
+    sub: Subscription
+    day: DayPapers
+    selection: Selection
+
+
+def occurrence(sub: Subscription, now: datetime) -> datetime:
+    """Today's (in the chat's zone) occurrence of the subscription's digest time."""
+    zone = ZoneInfo(sub.timezone)
+    hours, minutes = (int(x) for x in sub.digest_time.split(":"))
+    return datetime.combine(now.astimezone(zone).date(), time(hours, minutes), zone)
+
+
+def time_has_come(sub: Subscription, now: datetime) -> bool:
+    today = occurrence(sub, now)
+    return sub.active and today <= now and today >= sub.first_due_at
+
+
+async def send_due(services: Services, bot: Bot, chat_ids: Iterable[int] | None = None) -> int:
+    """One scheduler pass over `chat_ids` (default: all); the number of messages sent."""
+    async with services.digest_lock:
+        subs = await services.store.call(subscriptions.active)
+        wanted = set(chat_ids) if chat_ids is not None else None
+        now = services.clock()
+        due = [s for s in subs if (wanted is None or s.chat_id in wanted) and time_has_come(s, now)]
+        return await _send_digests(services, bot, due)
+
+
+async def send_now(services: Services, bot: Bot, sub: Subscription) -> tuple[str | None, int]:
+    """`/digest`: the chat's current digest at once (it counts as the day's delivery).
+
+    Returns the announcement date (None: no announcement) and the number of messages sent.
+    """
+    async with services.digest_lock:
+        day = await day_papers(services, sub.categories)
+        if day is None:
+            return None, 0
+        return day.day, await _send_digests(services, bot, [sub])
+
+
+async def _send_digests(services: Services, bot: Bot, subs: Sequence[Subscription]) -> int:
+    plans: list[Planned] = []
+    resumes: list[tuple[Subscription, str]] = []
+    for sub in subs:
+        day = await day_papers(services, sub.categories)
+        if day is None or await services.store.call(digests.received, sub.chat_id, day.day):
+            continue
+        if await services.store.call(digests.stored_messages, sub.chat_id, day.day):
+            resumes.append((sub, day.day))
+        else:
+            plans.append(Planned(sub, day, select(day.items, sub.keywords, sub.max_papers)))
+    entries = await _summaries(services, (p for plan in plans for p in plan.selection.papers))
+    sent = 0
+    for plan in plans:
+        texts = render_telegram(_digest(plan, entries))
+        stored = await services.store.call(
+            digests.store_messages, plan.sub.chat_id, plan.day.day, texts
+        )
+        sent += (await deliver(services, bot, plan.sub.chat_id, plan.day.day, stored)).sent
+    for sub, day_text in resumes:
+        stored = await services.store.call(digests.stored_messages, sub.chat_id, day_text)
+        sent += (await deliver(services, bot, sub.chat_id, day_text, stored)).sent
+    return sent
+
+
+async def _summaries(services: Services, papers: Iterable[Paper]) -> dict[str, DigestEntry]:
+    unique = {p.arxiv_id: p for p in papers}
+    entries = await summarize_all(services, list(unique.values()))
+    return {e.paper.arxiv_id: e for e in entries}
+
+
+def _digest(plan: Planned, entries: dict[str, DigestEntry]) -> Digest:
+    chosen = tuple(entries[p.arxiv_id] for p in plan.selection.papers)
+    return Digest(entries=chosen, header=digest_header(plan), notes=_notes(plan))
+
+
+def digest_header(plan: Planned) -> str:
+    """The truth about the digest: date, categories, announced, matching, shown."""
+    s = plan.selection
+    counts = f"公告 {s.announced} 篇"
+    if plan.sub.keywords:
+        counts += f"，匹配关键词 {s.matching} 篇"
+    counts += f"，本期 {len(s.papers)} 篇"
+    return f"📮 arXiv 每日速递 · {plan.day.day} · {', '.join(plan.day.categories)}\n{counts}"
+
+
+def _notes(plan: Planned) -> tuple[str, ...]:
+    return () if plan.selection.papers else ("今天没有匹配关键词的新论文。",)
