@@ -69,7 +69,9 @@ async def _category_items(services: Services, category: str) -> tuple[str | None
         services, category, announcement.date, announcement.items, now
     )
     pairs = [(i.paper.arxiv_id, i.announce_type) for i in announcement.items]
-    await services.store.call(digests.save_announcement, category, announced, pairs)
+    await services.store.call(
+        digests.save_announcement, category, announced, pairs, now.isoformat()
+    )
     return (announced.isoformat() if announced else None), list(announcement.items)
 
 

@@ -29,9 +29,13 @@ def last_fetch(db: sqlite_utils.Database, category: str) -> tuple[str | None, st
 
 
 def save_announcement(
-    db: sqlite_utils.Database, category: str, day: date | None, items: Sequence[tuple[str, str]]
+    db: sqlite_utils.Database,
+    category: str,
+    day: date | None,
+    items: Sequence[tuple[str, str]],
+    fetched_at: str,
 ) -> None:
-    """Record a fetch of `category` and, for a day with papers, its (id, announce type) items."""
+    """Record a fetch of `category` at `fetched_at` and, for a day with papers, its items."""
     with db.conn:
         db.execute("BEGIN IMMEDIATE")
         if day is not None:
@@ -46,7 +50,7 @@ def save_announcement(
         db.execute(
             "INSERT INTO feed_fetches VALUES (?, ?, ?) ON CONFLICT (category) DO UPDATE"
             " SET announce_date = excluded.announce_date, fetched_at = excluded.fetched_at",
-            [category, day.isoformat() if day else None, utc_now()],
+            [category, day.isoformat() if day else None, fetched_at],
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.context import BotApplication
 from bot.services import Services, create_services
-from tests.fakes.arxiv_api import FakeArxivApi
+from tests.fakes.arxiv_api import FakeArxivApi, FakeArxivRss
 from tests.fakes.fixtures import *  # noqa: F403
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeBotApi
@@ -32,7 +33,12 @@ def _offline(block_internet: Any) -> None:
 
 
 def fake_env(
-    tmp_path: Path, tg: FakeBotApi, arxiv_api: FakeArxivApi, llm: FakeLLM, **extra: str
+    tmp_path: Path,
+    tg: FakeBotApi,
+    arxiv_api: FakeArxivApi,
+    llm: FakeLLM,
+    rss: FakeArxivRss | None = None,
+    **extra: str,
 ) -> dict[str, str]:
     """The environment variables of SPEC pointing at the fakes (for in-process and subprocess)."""
     env = {
@@ -42,7 +48,7 @@ def fake_env(
         "OPENAI_BASE_URL": llm.base_url,
         "LLM_MODEL": "fake-model",
         "ARXIV_API_URL": arxiv_api.query_url,
-        "ARXIV_RSS_URL": tg.url + "/rss/",
+        "ARXIV_RSS_URL": rss.rss_root if rss else arxiv_api.url + "/rss/",
         "ARXIV_REQUEST_INTERVAL": "0.01",
         "DATABASE_PATH": str(tmp_path / "db" / "arxiv-digest.sqlite3"),
         "LLM_TIMEOUT": "10",
@@ -53,10 +59,14 @@ def fake_env(
 
 @pytest.fixture
 def make_settings(
-    tmp_path: Path, fake_telegram: FakeBotApi, fake_arxiv: FakeArxivApi, fake_llm: FakeLLM
+    tmp_path: Path,
+    fake_telegram: FakeBotApi,
+    fake_arxiv: FakeArxivApi,
+    fake_llm: FakeLLM,
+    fake_rss: FakeArxivRss,
 ) -> Callable[..., Settings]:
     def make(**extra: str) -> Settings:
-        env = fake_env(tmp_path, fake_telegram, fake_arxiv, fake_llm, **extra)
+        env = fake_env(tmp_path, fake_telegram, fake_arxiv, fake_llm, fake_rss, **extra)
         return load_settings(env, env_file=None)
 
     return make
@@ -69,11 +79,18 @@ class RunningBot:
     tg: FakeBotApi
     arxiv: FakeArxivApi
     llm: FakeLLM
+    rss: FakeArxivRss
+    settings: Settings
 
 
-async def start_bot(settings: Settings) -> BotApplication:
+async def start_bot(
+    settings: Settings, clock: Callable[[], datetime] | None = None
+) -> BotApplication:
     """Start the real application against the fake Bot API, as `run_polling` would."""
-    app = build_application(settings, create_services(settings))
+    services = create_services(settings)
+    if clock is not None:
+        services.clock = clock
+    app = build_application(settings, services)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
@@ -98,13 +115,18 @@ async def running_bot(
     fake_telegram: FakeBotApi,
     fake_arxiv: FakeArxivApi,
     fake_llm: FakeLLM,
+    fake_rss: FakeArxivRss,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[RunningBot]:
     """The bot, polling the fake Bot API; settings overridable with `@pytest.mark.parametrize`
     of an indirect `bot_env` dict or by the `bot_env` fixture."""
     extra: dict[str, str] = getattr(request, "param", None) or {}
-    app = await start_bot(make_settings(**extra))
+    settings = make_settings(**extra)
+    app = await start_bot(settings)
+    bot = RunningBot(
+        app, app.bot_data["services"], fake_telegram, fake_arxiv, fake_llm, fake_rss, settings
+    )
     try:
-        yield RunningBot(app, app.bot_data["services"], fake_telegram, fake_arxiv, fake_llm)
+        yield bot
     finally:
-        await stop_bot(app)
+        await stop_bot(bot.app)

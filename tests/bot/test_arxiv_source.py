@@ -163,7 +163,7 @@ async def test_the_event_loop_stays_free_while_a_request_waits(
 async def test_a_hung_request_is_cut_by_our_timeout_and_retried(
     source: ArxivSource, fake_arxiv: FakeArxivApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.arxiv_source, "READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(bot.arxiv_source, "READ_TIMEOUT", 0.3)
     add_three(fake_arxiv)
     fake_arxiv.hang_next(30)
     started = time.monotonic()
@@ -176,7 +176,7 @@ async def test_a_hung_request_is_cut_by_our_timeout_and_retried(
 async def test_a_hung_arxiv_is_unavailable_after_three_timed_out_requests(
     source: ArxivSource, fake_arxiv: FakeArxivApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.arxiv_source, "READ_TIMEOUT", 0.2)
+    monkeypatch.setattr(bot.arxiv_source, "READ_TIMEOUT", 0.15)
     add_three(fake_arxiv)
     fake_arxiv.hang_next(30, count=None)
     started = time.monotonic()
