@@ -2,8 +2,11 @@
 
 A digest is due for a chat when its local digest time has passed today (and it is not before
 the subscription's first occurrence), an announcement exists that the chat has not yet received,
-and the subscription is active. The papers of every due chat are summarized once (the union),
-then each chat's digest is rendered, frozen in the store and delivered. A chat whose digest was
+the subscription is active, and no digest was begun for it since today's digest time: at most
+one scheduled digest per local day, so an announcement that appears later that day waits for
+tomorrow's time (a pass that runs late, after a restart or a late feed, still sends the day's).
+The papers of every due chat are summarized once (the union), then each chat's digest is
+rendered, frozen in the store and delivered. A chat whose digest was
 interrupted resumes with exactly the stored messages.
 """
 
@@ -12,13 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
 
 from bot.daily import DayPapers, day_papers
 from bot.delivery import deliver
+from bot.errors import ArxivUnavailable
 from bot.models import Digest, DigestEntry, Paper, Subscription
 from bot.pipeline import summarize_all
 from bot.render import render_telegram
@@ -55,7 +59,7 @@ async def send_due(services: Services, bot: Bot, chat_ids: Iterable[int] | None 
         wanted = set(chat_ids) if chat_ids is not None else None
         now = services.clock()
         due = [s for s in subs if (wanted is None or s.chat_id in wanted) and time_has_come(s, now)]
-        return await _send_digests(services, bot, due)
+        return await _send_digests(services, bot, due, scheduled=True)
 
 
 async def send_now(services: Services, bot: Bot, sub: Subscription) -> tuple[str | None, int]:
@@ -67,32 +71,47 @@ async def send_now(services: Services, bot: Bot, sub: Subscription) -> tuple[str
         day = await day_papers(services, sub.categories)
         if day is None:
             return None, 0
-        return day.day, await _send_digests(services, bot, [sub])
+        return day.day, await _send_digests(services, bot, [sub], scheduled=False)
 
 
-async def _send_digests(services: Services, bot: Bot, subs: Sequence[Subscription]) -> int:
+async def _send_digests(
+    services: Services, bot: Bot, subs: Sequence[Subscription], *, scheduled: bool
+) -> int:
     plans: list[Planned] = []
     resumes: list[tuple[Subscription, str]] = []
     for sub in subs:
-        day = await day_papers(services, sub.categories)
+        try:
+            day = await day_papers(services, sub.categories)
+        except ArxivUnavailable as exc:
+            log.warning("no feed for chat %s (%s): will retry next pass", sub.chat_id, exc)
+            continue
         if day is None or await services.store.call(digests.received, sub.chat_id, day.day):
             continue
         if await services.store.call(digests.stored_messages, sub.chat_id, day.day):
             resumes.append((sub, day.day))
-        else:
+        elif not scheduled or not await _had_digest_today(services, sub):
             plans.append(Planned(sub, day, select(day.items, sub.keywords, sub.max_papers)))
     entries = await _summaries(services, (p for plan in plans for p in plan.selection.papers))
     sent = 0
     for plan in plans:
         texts = render_telegram(_digest(plan, entries))
         stored = await services.store.call(
-            digests.store_messages, plan.sub.chat_id, plan.day.day, texts
+            digests.store_messages, plan.sub.chat_id, plan.day.day, texts, _now_text(services)
         )
         sent += (await deliver(services, bot, plan.sub.chat_id, plan.day.day, stored)).sent
     for sub, day_text in resumes:
         stored = await services.store.call(digests.stored_messages, sub.chat_id, day_text)
         sent += (await deliver(services, bot, sub.chat_id, day_text, stored)).sent
     return sent
+
+
+async def _had_digest_today(services: Services, sub: Subscription) -> bool:
+    since = occurrence(sub, services.clock()).astimezone(UTC).isoformat()
+    return await services.store.call(digests.started_since, sub.chat_id, since)
+
+
+def _now_text(services: Services) -> str:
+    return services.clock().astimezone(UTC).isoformat()
 
 
 async def _summaries(services: Services, papers: Iterable[Paper]) -> dict[str, DigestEntry]:

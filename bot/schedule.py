@@ -2,8 +2,9 @@
 
 Jobs are not persisted (PTB jobs do not pickle): they are rebuilt from the store at start and
 whenever a subscription changes. A job a few seconds or hours late still runs
-(`misfire_grace_time`), and a catch-up pass right after start sends what was missed while the
-bot was down, once: what is due is decided by the store (`send_due`), never by the job itself.
+(`misfire_grace_time`); a catch-up pass right after start sends what was missed while the bot
+was down, once, and a sweep every 15 minutes retries what failed: what is due is decided by the
+store (`send_due`), never by the job itself.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from storage import subscriptions
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE = 12 * 3600  # seconds; a late job is run, not skipped
+# A sweep also retries what failed at the chat's minute (arXiv down, a late feed); what is due
+# is decided by the store, so a sweep never sends a second digest the same local day.
+SWEEP_INTERVAL = 15 * 60
 
 
 def job_name(chat_id: int) -> str:
@@ -34,6 +38,9 @@ async def schedule_all(application: BotApplication) -> None:
         await reschedule(application, sub.chat_id)
     assert application.job_queue is not None
     application.job_queue.run_once(_catch_up, when=0, name="digest:catch-up")
+    application.job_queue.run_repeating(
+        _catch_up, interval=SWEEP_INTERVAL, first=SWEEP_INTERVAL, name="digest:sweep"
+    )
     services.schedule_changed = lambda chat_id: _reschedule_soon(application, chat_id)
 
 

@@ -80,14 +80,19 @@ def earlier_same_announcement(
 
 
 def store_messages(
-    db: sqlite_utils.Database, chat_id: int, day: str, texts: Sequence[str]
+    db: sqlite_utils.Database, chat_id: int, day: str, texts: Sequence[str], created_at: str
 ) -> list[str]:
-    """Freeze a chat's digest messages for `day` (first writer wins); return the stored ones."""
+    """Freeze a chat's digest messages for `day`; return the stored ones.
+
+    The first writer's whole digest wins (another process may have rendered it differently).
+    """
     with db.conn:
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO digest_messages VALUES (?, ?, ?, ?)",
-            [(chat_id, day, n, text) for n, text in enumerate(texts)],
-        )
+        db.execute("BEGIN IMMEDIATE")
+        if not stored_messages(db, chat_id, day):
+            db.conn.executemany(
+                "INSERT INTO digest_messages VALUES (?, ?, ?, ?, ?)",
+                [(chat_id, day, n, text, created_at) for n, text in enumerate(texts)],
+            )
     return stored_messages(db, chat_id, day)
 
 
@@ -176,3 +181,12 @@ def last_received_day(db: sqlite_utils.Database, chat_id: int) -> str | None:
         "SELECT MAX(digest_date) FROM digest_messages WHERE chat_id = ?", [chat_id]
     ).fetchone()
     return str(row[0]) if row and row[0] else None
+
+
+def started_since(db: sqlite_utils.Database, chat_id: int, since: str) -> bool:
+    """Whether a digest for this chat was begun at or after `since` (ISO UTC)."""
+    row = db.execute(
+        "SELECT 1 FROM digest_messages WHERE chat_id = ? AND created_at >= ? LIMIT 1",
+        [chat_id, since],
+    ).fetchone()
+    return row is not None

@@ -94,6 +94,7 @@ def _m2_subscriptions_announcements_deliveries(db: sqlite_utils.Database) -> Non
             digest_date TEXT NOT NULL,
             message_no INTEGER NOT NULL,
             text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
             PRIMARY KEY (chat_id, digest_date, message_no)
         )"""
     )

@@ -368,3 +368,30 @@ async def test_restart_after_partial_delivery_resumes_without_duplicates(
     bot.app = await start_bot(bot.settings, clock=lambda: DUE)
     assert await send_due(bot.app.bot_data["services"], bot.app.bot) == 0
     assert bot.tg.sent_texts(USER)[1:] == stored
+
+
+async def test_an_announcement_appearing_later_the_same_day_waits_for_tomorrow(
+    running_bot: RunningBot,
+) -> None:
+    bot = running_bot
+    move = set_clock(bot, SUBSCRIBED_AT)
+    bot.rss.set_feed("cs.LG", items("1", 2), pub_date=FEED_DATE)
+    await command(bot, "/subscribe cs.LG")
+    move(DUE)
+    assert await send_due(bot.services, bot.app.bot) == 1
+    bot.rss.set_feed("cs.LG", items("2", 2), pub_date="2026-12-04")  # arXiv's next mailing
+    move(DUE + timedelta(hours=4))  # 14:00 in Shanghai: after New York's midnight
+    assert await send_due(bot.services, bot.app.bot) == 0  # one scheduled digest a day
+    move(DUE + timedelta(days=1))
+    assert await send_due(bot.services, bot.app.bot) == 1
+    assert "2026-12-04" in bot.tg.sent_texts(USER)[-1]
+
+
+async def test_a_missed_time_is_caught_up_once_the_same_day(running_bot: RunningBot) -> None:
+    bot = running_bot
+    move = set_clock(bot, SUBSCRIBED_AT)
+    bot.rss.set_feed("cs.LG", items("1", 2), pub_date=FEED_DATE)
+    await command(bot, "/subscribe cs.LG")
+    move(DUE + timedelta(hours=5))  # the bot was down at 09:30; back at 15:00
+    assert await send_due(bot.services, bot.app.bot) == 1
+    assert await send_due(bot.services, bot.app.bot) == 0
