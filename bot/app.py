@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ChatMemberHandler,
@@ -13,6 +12,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -20,10 +20,11 @@ from bot import texts
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotApplication, BotContext
 from bot.digest_run import send_due
+from bot.ratelimit import TelegramRateLimiter
 from bot.schedule import schedule_all
 from bot.services import Services, create_services
 from handlers.basic import send_help
-from handlers.errors import report_error
+from handlers.errors import drop_replayed, report_error
 from handlers.groups import switch_autosummary
 from handlers.membership import follow_migration, track_membership
 from handlers.subscriptions import (
@@ -39,8 +40,6 @@ from handlers.summary import summarize_command, summarize_links
 
 # Updates handled at once: one slow summary must never hold up another user.
 CONCURRENT_UPDATES = 64
-# A 429 (RetryAfter) waits `retry_after` and resends, this many times.
-RATE_LIMIT_RETRIES = 3
 
 
 def build_application(settings: Settings, services: Services | None = None) -> BotApplication:
@@ -60,7 +59,7 @@ def build_application(settings: Settings, services: Services | None = None) -> B
         .defaults(defaults)
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(TelegramRateLimiter())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -82,6 +81,7 @@ _SUBSCRIPTION_COMMANDS = {
 
 
 def _add_handlers(application: BotApplication) -> None:
+    application.add_handler(TypeHandler(Update, drop_replayed), group=-1)
     application.add_handler(CommandHandler(["start", "help"], send_help))
     application.add_handler(CommandHandler("summary", summarize_command))
     application.add_handler(CommandHandler("autosummary", switch_autosummary))

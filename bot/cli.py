@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,10 +28,13 @@ MAX_CLI_LIMIT = 1000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot 22 warns unless RetryAfter.retry_after is a timedelta: opt in.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        setup_logging(settings.secrets())
+        # The bot logs its work; a one-shot command prints its result and, on failure, one line.
+        setup_logging(settings.secrets(), "INFO" if args.handler is _run else "ERROR")
         return int(args.handler(settings, args))
     except (ConfigError, InputError) as exc:
         return _fail(str(exc), EXIT_INPUT)

@@ -12,6 +12,7 @@ interrupted resumes with exactly the stored messages.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from bot.services import Services
 from storage import digests, subscriptions
 
 log = logging.getLogger(__name__)
+
+# Chats delivered to at once; Telegram's limits themselves are kept by the rate limiter.
+CHATS_AT_ONCE = 32
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,13 @@ async def send_due(services: Services, bot: Bot, chat_ids: Iterable[int] | None 
         subs = await services.store.call(subscriptions.active)
         wanted = set(chat_ids) if chat_ids is not None else None
         now = services.clock()
-        due = [s for s in subs if (wanted is None or s.chat_id in wanted) and time_has_come(s, now)]
+        due = [
+            s
+            for s in subs
+            if (wanted is None or s.chat_id in wanted)
+            and time_has_come(s, now)
+            and services.deferred.get(s.chat_id, now) <= now
+        ]
         return await _send_digests(services, bot, due, scheduled=True)
 
 
@@ -92,17 +102,20 @@ async def _send_digests(
         elif not scheduled or not await _had_digest_today(services, sub):
             plans.append(Planned(sub, day, select(day.items, sub.keywords, sub.max_papers)))
     entries = await _summaries(services, (p for plan in plans for p in plan.selection.papers))
-    sent = 0
     for plan in plans:
         texts = render_telegram(_digest(plan, entries))
-        stored = await services.store.call(
+        await services.store.call(
             digests.store_messages, plan.sub.chat_id, plan.day.day, texts, _now_text(services)
         )
-        sent += (await deliver(services, bot, plan.sub.chat_id, plan.day.day, stored)).sent
-    for sub, day_text in resumes:
-        stored = await services.store.call(digests.stored_messages, sub.chat_id, day_text)
-        sent += (await deliver(services, bot, sub.chat_id, day_text, stored)).sent
-    return sent
+    jobs = [(p.sub.chat_id, p.day.day) for p in plans] + [(s.chat_id, d) for s, d in resumes]
+    slots = asyncio.Semaphore(CHATS_AT_ONCE)
+
+    async def deliver_one(chat_id: int, day: str) -> int:
+        async with slots:
+            stored = await services.store.call(digests.stored_messages, chat_id, day)
+            return (await deliver(services, bot, chat_id, day, stored)).sent
+
+    return sum(await asyncio.gather(*(deliver_one(c, d) for c, d in jobs)))
 
 
 async def _had_digest_today(services: Services, sub: Subscription) -> bool:

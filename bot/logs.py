@@ -33,9 +33,9 @@ class RedactSecrets(logging.Filter):
         return text
 
 
-def setup_logging(secrets: Iterable[str]) -> None:
-    """Log to stderr at LOG_LEVEL (default INFO), with secrets redacted."""
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+def setup_logging(secrets: Iterable[str], default_level: str = "INFO") -> None:
+    """Log to stderr at LOG_LEVEL (else `default_level`), with secrets redacted."""
+    level = os.environ.get("LOG_LEVEL", default_level).upper()
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))

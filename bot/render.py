@@ -122,8 +122,21 @@ def _fit(text: str, limit: int) -> str:
 # --- Telegram HTML ----------------------------------------------------------------------------
 
 
+_COMMAND = re.compile(r"(?<![\w/<])/(?=[A-Za-z])")  # `</b>` in a title is text, no command
+_MENTION = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9_])")
+
+
+def unclickable(text: str) -> str:
+    """`/command` and `@mention` with a full-width slash / at sign: Telegram links neither.
+
+    Text from arXiv or the LLM is data: a paper titled "/subscribe @spam" must not put a
+    clickable command or mention in a chat.
+    """
+    return _MENTION.sub("＠", _COMMAND.sub("／", text))
+
+
 def _escape(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(unclickable(text), quote=True)
 
 
 def _wrap(tag: str, text: str, attributes: str = "") -> str:

@@ -34,6 +34,8 @@ class Services:
     schedule_changed: Callable[[int], None] = field(default=lambda _chat_id: None)
     # Digest passes of one process run one at a time (claims are per process).
     digest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Chats Telegram asked us to leave alone (a long flood wait), until when; a restart retries.
+    deferred: dict[int, datetime] = field(default_factory=dict)
 
     async def open(self) -> None:
         await self.store.open()

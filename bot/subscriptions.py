@@ -51,7 +51,10 @@ async def subscribe(services: Services, target: Target, args: list[str], actor: 
         sub = _new_subscription(services, target, tuple(categories))
     else:
         merged = tuple(dict.fromkeys((*sub.categories, *categories)))
-        sub = replace(sub, categories=merged, active=True, title=target.title)
+        first = sub.first_due_at
+        if not sub.active:  # resumed: like a new subscription, from the next occurrence
+            first = next_occurrence(services.clock(), sub.digest_time, sub.timezone)
+        sub = replace(sub, categories=merged, active=True, title=target.title, first_due_at=first)
     await _save(services, sub, actor)
     return texts.SUBSCRIBED.format(
         categories="、".join(sub.categories),

@@ -18,6 +18,7 @@ import re
 from openai.types.chat import ChatCompletion
 
 from bot.models import Paper, Summary
+from bot.render import unclickable
 
 KEYS = ("title_zh", "tldr_zh", "abstract_zh")
 MAX_LENGTH = {"title_zh": 300, "tldr_zh": 400, "abstract_zh": 2000}
@@ -36,8 +37,6 @@ _URL = re.compile(
     rf"|(?<![a-z0-9@.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![a-z0-9-])(?:/[^\s<>\"'，。）)]*)?",
     re.IGNORECASE | re.ASCII,
 )
-_COMMAND = re.compile(r"(?<![\w/])/(?=[A-Za-z])")
-_MENTION = re.compile(r"(?<![\w@])@(?=[A-Za-z0-9_])")
 
 
 class InvalidSummary(ValueError):
@@ -61,9 +60,7 @@ def parse_summary(completion: ChatCompletion, paper: Paper) -> Summary:
 def defuse(text: str, source: str) -> str:
     """Remove URLs absent from `source`; make commands and mentions unclickable."""
     text = _URL.sub(lambda m: m[0] if m[0] in source else "", text)
-    text = _COMMAND.sub("／", text)
-    text = _MENTION.sub("＠", text)
-    return " ".join(text.split())
+    return " ".join(unclickable(text).split())
 
 
 def _json_object(content: str) -> dict[str, object]:

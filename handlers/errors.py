@@ -1,4 +1,4 @@
-"""The one error handler: log with the traceback, tell the user one short Chinese line."""
+"""The one error handler (log, one short Chinese line), and the replay guard before all others."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
 from bot.context import BotContext
+from bot.groups import first_sighting
 
 log = logging.getLogger(__name__)
 
@@ -22,3 +24,10 @@ async def report_error(update: object, context: BotContext) -> None:
         await update.effective_message.reply_text(texts.INTERNAL_ERROR)
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)
+
+
+async def drop_replayed(update: object, context: BotContext) -> None:
+    """Stop an update that was already handled (Telegram resends after a crash)."""
+    if isinstance(update, Update) and not await first_sighting(context.services, update.update_id):
+        log.info("update %s was already handled: ignored", update.update_id)
+        raise ApplicationHandlerStop

@@ -112,9 +112,19 @@ def _m2_subscriptions_announcements_deliveries(db: sqlite_utils.Database) -> Non
     )
 
 
+def _m3_processed_updates(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE processed_updates (
+            update_id INTEGER PRIMARY KEY,
+            seen_at TEXT NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m1_papers_summaries_usage,
     _m2_subscriptions_announcements_deliveries,
+    _m3_processed_updates,
 )
 
 

@@ -5,7 +5,9 @@ Every test runs with the internet blocked (`block_internet` is autouse): only lo
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,3 +132,18 @@ async def running_bot(
         yield bot
     finally:
         await stop_bot(bot.app)
+
+
+async def settle(bot: RunningBot, timeout: float = 10) -> None:  # noqa: ASYNC109
+    """Wait until every pushed update was fetched and no handler is running (stably)."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 5:
+        assert time.monotonic() < deadline, "the bot did not finish processing its updates"
+        idle = (
+            not bot.tg.pending_updates()
+            and bot.app.update_queue.empty()
+            and bot.app.update_processor.current_concurrent_updates == 0
+        )
+        quiet = quiet + 1 if idle else 0
+        await asyncio.sleep(0.02)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, settle, start_bot, stop_bot
 from tests.fakes.telegram import Call
 from tests.support.html_check import check_telegram_html, links_in
 
@@ -368,3 +368,18 @@ async def test_hostile_paper_and_hostile_llm_output_render_safely(running_bot: R
     assert "/subscribe @hacker" not in text
     assert "&lt;script&gt;" in text
     assert len(text) < 4096
+
+
+async def test_update_replayed_after_a_restart_gets_no_second_reply(
+    running_bot: RunningBot,
+) -> None:
+    add_papers(running_bot)
+    update = {"update_id": 500, **running_bot.tg.make_message_update("2403.15176", chat_id=PRIVATE)}
+    running_bot.tg.push_update(update)
+    await running_bot.tg.await_sent(1, chat_id=PRIVATE)
+    await stop_bot(running_bot.app)
+    running_bot.app = await start_bot(running_bot.settings)
+    running_bot.tg.push_update(update)  # Telegram sends it again: the crash lost the offset
+    await settle(running_bot)
+    assert len(running_bot.tg.sent(PRIVATE)) == 1
+    assert running_bot.llm.count == 1
