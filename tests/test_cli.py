@@ -7,11 +7,7 @@ environment is built here and points only at the fakes; cwd is the test's tmp_pa
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,66 +15,13 @@ import pytest
 from bot.models import Paper
 from storage import papers
 from storage.db import connect
-from tests.conftest import fake_env
 from tests.fakes.arxiv_api import FakeArxivApi
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeBotApi
+from tests.support.cli import Cli
 
-ROOT = Path(__file__).resolve().parents[1]
 BRAIN = "Brain-grounding of semantic vectors improves neural decoding of visual stimuli"
 PERP = "PERP: Rethinking the Prune-Retrain Paradigm in the Era of LLMs"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.err.splitlines()
-
-    @property
-    def messages(self) -> list[str]:
-        """The CLI's own error lines (log lines aside)."""
-        return [line for line in self.err_lines if line.startswith("arxiv-digest:")]
-
-
-@dataclass
-class Cli:
-    tmp_path: Path
-    tg: FakeBotApi
-    arxiv: FakeArxivApi
-    llm: FakeLLM
-
-    def env(self, **extra: str) -> dict[str, str]:
-        base = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.tmp_path),
-            "LANG": "C.UTF-8",
-            "PYTHONPATH": str(ROOT),
-            "PYTHONIOENCODING": "utf-8",
-        }
-        return {**base, **fake_env(self.tmp_path, self.tg, self.arxiv, self.llm, rss=None, **extra)}
-
-    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.tmp_path,
-            env=self.env() if env is None else env,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    @property
-    def database(self) -> Path:
-        return Path(self.env()["DATABASE_PATH"])
 
 
 @pytest.fixture

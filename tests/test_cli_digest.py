@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,12 +21,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings
-from tests.conftest import fake_env, start_bot, stop_bot
+from tests.conftest import start_bot, stop_bot
 from tests.fakes.arxiv_api import FakeArxivApi, FakeArxivRss, RssItem
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeBotApi
+from tests.support.cli import Cli, Result
 
-ROOT = Path(__file__).resolve().parents[1]
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) \S+: ")
 USER = 1001
 
@@ -54,54 +53,8 @@ LG_FEED = [
 SHOWN = [i for i in LG_FEED if i.announce_type != "replace"]
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.err.splitlines()
-
-    @property
-    def messages(self) -> list[str]:
-        """The CLI's own lines on stderr (log lines aside)."""
-        return [line for line in self.err_lines if line.startswith("arxiv-digest:")]
-
-
-@dataclass
-class Cli:
-    tmp_path: Path
-    tg: FakeBotApi
-    arxiv: FakeArxivApi
-    llm: FakeLLM
-    rss: FakeArxivRss
-
-    def env(self, **extra: str) -> dict[str, str]:
-        base = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.tmp_path),
-            "LANG": "C.UTF-8",
-            "PYTHONPATH": str(ROOT),
-            "PYTHONIOENCODING": "utf-8",
-        }
-        return {**base, **fake_env(self.tmp_path, self.tg, self.arxiv, self.llm, self.rss, **extra)}
-
-    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.tmp_path,
-            env=self.env() if env is None else env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return Result(done.returncode, done.stdout, done.stderr)
+class TtyCli(Cli):
+    """The CLI, with a way to run it with stderr on a terminal."""
 
     def with_tty_stderr(self, *args: str) -> Result:
         """Run with stderr on a pseudo-terminal (read from its master side), stdout a pipe."""
@@ -154,8 +107,8 @@ def cli(
     fake_arxiv: FakeArxivApi,
     fake_llm: FakeLLM,
     fake_rss: FakeArxivRss,
-) -> Cli:
-    return Cli(tmp_path, fake_telegram, fake_arxiv, fake_llm, fake_rss)
+) -> TtyCli:
+    return TtyCli(tmp_path, fake_telegram, fake_arxiv, fake_llm, fake_rss)
 
 
 def _today_ny() -> str:
@@ -167,7 +120,7 @@ def _today_ny() -> str:
 
 
 def test_digest_prints_the_day_in_the_example_format_and_a_second_run_costs_nothing(
-    cli: Cli,
+    cli: TtyCli,
 ) -> None:
     """First run with stderr on a terminal (progress bar), the second with stderr a pipe."""
     day = _today_ny()
@@ -212,7 +165,7 @@ def test_digest_prints_the_day_in_the_example_format_and_a_second_run_costs_noth
     assert cli.llm.count == len(SHOWN)  # summaries cached in DATABASE_PATH
 
 
-def test_digest_of_two_categories_shows_a_cross_listed_paper_once(cli: Cli) -> None:
+def test_digest_of_two_categories_shows_a_cross_listed_paper_once(cli: TtyCli) -> None:
     day = _today_ny()
     shared = item("2412.20001", "Language Models that Learn", category="cs.CL")
     cli.rss.set_feed(
@@ -244,7 +197,9 @@ def shared_as(paper: RssItem, kind: str) -> RssItem:
 # ------------------------------------------------------------------ keywords and limit
 
 
-def test_keywords_filter_case_insensitively_in_title_or_abstract_and_limit_caps(cli: Cli) -> None:
+def test_keywords_filter_case_insensitively_in_title_or_abstract_and_limit_caps(
+    cli: TtyCli,
+) -> None:
     feed = [
         item("2412.30001", "Vision TRANSFORMERS for Images"),
         item("2412.30002", "Kernel Methods"),
@@ -267,7 +222,7 @@ def test_keywords_filter_case_insensitively_in_title_or_abstract_and_limit_caps(
 # ------------------------------------------------------------------ bad input, no announcement
 
 
-def test_bad_input_exits_2_with_one_line_and_no_request(cli: Cli) -> None:
+def test_bad_input_exits_2_with_one_line_and_no_request(cli: TtyCli) -> None:
     """Independent refusals, run side by side to keep the suite fast."""
     cli.rss.set_feed("cs.LG", LG_FEED, pub_date=_today_ny())
     no_token = cli.env()
@@ -299,7 +254,7 @@ def test_bad_input_exits_2_with_one_line_and_no_request(cli: Cli) -> None:
     assert cli.llm.count == 0
 
 
-def test_weekend_prints_nothing_and_says_so_in_one_line(cli: Cli) -> None:
+def test_weekend_prints_nothing_and_says_so_in_one_line(cli: TtyCli) -> None:
     cli.rss.set_empty("cs.LG")
     result = cli("digest", "cs.LG")
     assert result.code == 0, result.err
@@ -311,7 +266,7 @@ def test_weekend_prints_nothing_and_says_so_in_one_line(cli: Cli) -> None:
     assert cli.llm.count == 0
 
 
-def test_rss_down_fails_in_one_line_without_a_traceback(cli: Cli) -> None:
+def test_rss_down_fails_in_one_line_without_a_traceback(cli: TtyCli) -> None:
     cli.rss.fail_next(503, count=None)
     result = cli("digest", "cs.LG")
     assert result.code != 0
@@ -337,7 +292,7 @@ def _zone_at_noon(now: datetime) -> str:
 
 
 async def test_send_due_sends_the_due_digest_once(
-    cli: Cli, make_settings: Callable[..., Settings]
+    cli: TtyCli, make_settings: Callable[..., Settings]
 ) -> None:
     now = datetime.now(UTC)
     zone = _zone_at_noon(now)

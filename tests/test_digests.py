@@ -7,14 +7,16 @@ The real bot against fake Telegram, RSS, arXiv API and LLM; the clock is injecte
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.digest_run import send_due
 from storage import digests
 from tests.conftest import RunningBot, start_bot, stop_bot
 from tests.fakes.arxiv_api import RssItem
+from tests.support.chat import command as chat_command
+from tests.support.chat import set_clock
 from tests.support.html_check import check_telegram_html, links_in
 
 USER = 1001
@@ -25,6 +27,14 @@ CHANNEL = -1007777
 SUBSCRIBED_AT = datetime(2026, 12, 3, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai, Dec 4
 DUE = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: after the default 09:30
 FEED_DATE = "2026-12-03"
+
+
+def long_items(count: int) -> list[RssItem]:
+    """Papers with 1,800-character abstracts: a digest of them takes several messages."""
+    papers = items("1", count)
+    for paper in papers:
+        paper.abstract = "Long abstract sentence here. " * 60
+    return papers
 
 
 def items(prefix: str, count: int, category: str = "cs.LG", kind: str = "new") -> list[RssItem]:
@@ -40,21 +50,8 @@ def items(prefix: str, count: int, category: str = "cs.LG", kind: str = "new") -
     ]
 
 
-def set_clock(bot: RunningBot, moment: datetime) -> Callable[[datetime], None]:
-    current = [moment]
-    bot.services.clock = lambda: current[0]
-
-    def move(to: datetime) -> None:
-        current[0] = to
-
-    return move
-
-
-async def command(bot: RunningBot, text: str, chat_id: int = USER, **kw: object) -> str:
-    before = len(bot.tg.sent(chat_id))
-    bot.tg.push_message(text, chat_id=chat_id, **kw)
-    calls = await bot.tg.await_sent(before + 1, chat_id=chat_id)
-    return calls[before].text or ""
+async def command(bot: RunningBot, text: str, chat_id: int = USER, **kw: Any) -> str:
+    return await chat_command(bot, text, chat_id, **kw)
 
 
 async def test_subscribe_then_digest_delivers_the_feed_in_a_private_chat(
@@ -251,10 +248,7 @@ async def test_long_digest_is_split_between_papers_overview_first(
 ) -> None:
     bot = running_bot
     move = set_clock(bot, SUBSCRIBED_AT)
-    long_items = items("1", 20)
-    for item in long_items:
-        item.abstract = "Long abstract sentence here. " * 60
-    bot.rss.set_feed("cs.LG", long_items, pub_date=FEED_DATE)
+    bot.rss.set_feed("cs.LG", long_items(20), pub_date=FEED_DATE)
     await command(bot, "/subscribe cs.LG")
     move(DUE)
     sent = await send_due(bot.services, bot.app.bot)
@@ -313,10 +307,7 @@ async def test_429_mid_digest_waits_and_delivers_everything_once_in_order(
 ) -> None:
     bot = running_bot
     move = set_clock(bot, SUBSCRIBED_AT)
-    long_items = items("1", 12)
-    for item in long_items:
-        item.abstract = "Long abstract sentence here. " * 60
-    bot.rss.set_feed("cs.LG", long_items, pub_date=FEED_DATE)
+    bot.rss.set_feed("cs.LG", long_items(12), pub_date=FEED_DATE)
     await command(bot, "/subscribe cs.LG")
     bot.tg.fail_next(
         "sendMessage",
@@ -338,10 +329,7 @@ async def test_restart_after_partial_delivery_resumes_without_duplicates(
 ) -> None:
     bot = running_bot
     move = set_clock(bot, SUBSCRIBED_AT)
-    long_items = items("1", 12)
-    for item in long_items:
-        item.abstract = "Long abstract sentence here. " * 60
-    bot.rss.set_feed("cs.LG", long_items, pub_date=FEED_DATE)
+    bot.rss.set_feed("cs.LG", long_items(12), pub_date=FEED_DATE)
     await command(bot, "/subscribe cs.LG")
     move(DUE)
     first_pass = asyncio.create_task(send_due(bot.services, bot.app.bot))

@@ -7,7 +7,6 @@ pushed update (`settle`) before looking at the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,8 @@ from bot.digest_run import send_due
 from bot.models import Subscription
 from tests.conftest import RunningBot, settle
 from tests.fakes.arxiv_api import RssItem
+from tests.support.chat import command as chat_command
+from tests.support.chat import set_clock
 
 USER = 1001
 GROUP = -100500
@@ -41,21 +42,8 @@ def items(count: int) -> list[RssItem]:
     ]
 
 
-def set_clock(bot: RunningBot, moment: datetime) -> Callable[[datetime], None]:
-    current = [moment]
-    bot.services.clock = lambda: current[0]
-
-    def move(to: datetime) -> None:
-        current[0] = to
-
-    return move
-
-
 async def command(bot: RunningBot, text: str, chat_id: int = USER, **kw: Any) -> str:
-    before = len(bot.tg.sent(chat_id))
-    bot.tg.push_message(text, chat_id=chat_id, **kw)
-    calls = await bot.tg.await_sent(before + 1, chat_id=chat_id)
-    return calls[before].text or ""
+    return await chat_command(bot, text, chat_id, **kw)
 
 
 async def subscription(bot: RunningBot, chat_id: int) -> Subscription | None:
