@@ -84,7 +84,7 @@ def _summarize(settings: Settings, args: argparse.Namespace) -> int:
             print(f"arxiv-digest: not an arXiv link or id, skipped: {token}", file=sys.stderr)
 
     markdown, problems = asyncio.run(summarize_to_markdown(settings, ids))
-    print(markdown)
+    sys.stdout.write(markdown if markdown.endswith("\n") else markdown + "\n")
     for problem in problems:
         print(f"arxiv-digest: {problem}", file=sys.stderr)
     return EXIT_SERVICE if problems else 0
@@ -102,7 +102,7 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
     keywords = [k.strip() for k in args.keywords.split(",") if k.strip()]
     markdown, problems = asyncio.run(digest_to_markdown(settings, categories, keywords, args.limit))
     if markdown:
-        print(markdown)
+        sys.stdout.write(markdown if markdown.endswith("\n") else markdown + "\n")
     for problem in problems:
         print(f"arxiv-digest: {problem}", file=sys.stderr)
     return EXIT_SERVICE if markdown and problems else 0
