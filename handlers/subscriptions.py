@@ -75,4 +75,5 @@ async def send_digest(update: Update, context: BotContext) -> None:
     async def action(services: Services, target: Target, _args: list[str]) -> str | None:
         return await subs.digest_now(services, context.bot, target, origin)
 
-    await _on_target(update, context, action, change=True)
+    # Anyone in a subscribed chat may ask (SPEC); it is still one digest a day: the log says so.
+    await _on_target(update, context, action, change=False)

@@ -383,3 +383,16 @@ async def test_a_missed_time_is_caught_up_once_the_same_day(running_bot: Running
     move(DUE + timedelta(hours=5))  # the bot was down at 09:30; back at 15:00
     assert await send_due(bot.services, bot.app.bot) == 1
     assert await send_due(bot.services, bot.app.bot) == 0
+
+
+async def test_any_member_of_a_subscribed_group_may_ask_for_todays_digest_once(
+    running_bot: RunningBot,
+) -> None:
+    bot = running_bot
+    set_clock(bot, SUBSCRIBED_AT)
+    bot.tg.set_member(GROUP, ADMIN, "administrator")
+    bot.rss.set_feed("cs.LG", items("1", 2), pub_date=FEED_DATE)
+    await command(bot, "/subscribe cs.LG", chat_id=GROUP, user_id=ADMIN)
+    digest = await command(bot, "/digest", chat_id=GROUP, user_id=MEMBER)
+    assert "公告 2 篇" in digest
+    assert "已经发送过了" in await command(bot, "/digest", chat_id=GROUP, user_id=MEMBER)
