@@ -26,6 +26,8 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 50
+MAX_REPORTED = 5  # unknown categories named in one answer
+_DIGITS = re.compile(r"[0-9]{1,4}")  # not str.isdigit: "²" is a digit to it, not to int()
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
 
 
@@ -126,7 +128,7 @@ async def set_limit(services: Services, target: Target, args: list[str]) -> str:
     sub = await services.store.call(subscriptions.get, target.chat_id)
     if sub is None:
         return texts.NOT_SUBSCRIBED
-    if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= MAX_LIMIT:
+    if len(args) != 1 or not _DIGITS.fullmatch(args[0]) or not 1 <= int(args[0]) <= MAX_LIMIT:
         return texts.LIMIT_USAGE
     await _save(services, replace(sub, max_papers=int(args[0])), None)
     return texts.LIMIT_SET.format(limit=int(args[0]))
@@ -198,12 +200,15 @@ async def _save(services: Services, sub: Subscription, actor: int | None) -> Non
 
 
 def _unknown_categories(bad: list[tuple[str, list[str]]]) -> str:
+    """One line per unknown name, the first few only: the answer stays short."""
     lines = []
-    for name, suggestions in bad:
+    for name, suggestions in bad[:MAX_REPORTED]:
         line = texts.UNKNOWN_CATEGORY.format(name=escape(name[:40]))
         if suggestions:
             line += texts.DID_YOU_MEAN.format(names="、".join(suggestions))
         lines.append(line)
+    if len(bad) > MAX_REPORTED:
+        lines.append(texts.MORE_UNKNOWN.format(count=len(bad) - MAX_REPORTED))
     return "\n".join(lines)
 
 

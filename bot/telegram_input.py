@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from html import escape
 
 from telegram import Bot, Chat, Message, MessageEntity, User
-from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import TelegramError
 
 from bot import texts
 from bot.ids import extract_ids
+
+log = logging.getLogger(__name__)
 
 ANONYMOUS_ADMIN_ID = 1087968824  # "GroupAnonymousBot": posts of anonymous group admins
 
@@ -98,3 +101,11 @@ async def _is_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
     except TelegramError:
         return False
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def show_typing(message: Message) -> None:
+    """Show "typing…" in the chat; a failure here must not cost the user the answer."""
+    try:
+        await message.chat.send_action(ChatAction.TYPING)
+    except TelegramError as exc:
+        log.debug("could not show typing in %s: %s", message.chat.id, exc)

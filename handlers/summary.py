@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from telegram import Chat, Message, Update
-from telegram.constants import ChatAction
 
 from bot import texts
 from bot.context import BotContext
 from bot.groups import autosummary_enabled
 from bot.pipeline import link_replies
-from bot.telegram_input import message_ids
+from bot.telegram_input import message_ids, show_typing
 
 
 async def summarize_links(update: Update, context: BotContext) -> None:
@@ -44,7 +43,7 @@ async def summarize_command(update: Update, context: BotContext) -> None:
 async def _reply_with_summaries(
     message: Message, ids: list[str], update: Update, context: BotContext
 ) -> None:
-    await message.chat.send_action(ChatAction.TYPING)
+    await show_typing(message)
     user_id = update.effective_user.id if update.effective_user else None
     async for reply in link_replies(context.services, ids, user_id):
         await message.reply_text(reply)

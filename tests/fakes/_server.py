@@ -165,6 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The bot opens many connections at once (64 updates in parallel); socketserver's default
+    # backlog of 5 makes the kernel reset some of them, which the real services never do.
+    request_queue_size = 512
     fake: FakeHTTPServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
