@@ -1,10 +1,14 @@
 """Telegram's flood limits, on top of python-telegram-bot's AIORateLimiter.
 
 AIORateLimiter gives 30 requests/s overall and 20 messages/min per group or channel, and waits
-out a 429 `retry_after` (pausing every request meanwhile) before resending. Added here: a
-`retry_after` longer than `MAX_WAIT` is not slept on (that would stall every chat for hours):
-the RetryAfter reaches the caller at once, which defers that chat. (One message per second per
-private chat is kept by the digest delivery itself, `bot.delivery`: link replies may burst.)
+out a 429 `retry_after` (pausing every request meanwhile) before resending. Changed here:
+- the overall limit is strict (one request every 1/30 s), not a bucket that lets 30 go at once
+  on top of the last second's 30;
+- a `retry_after` longer than `MAX_WAIT` is not slept on (that would stall every chat for
+  hours): the RetryAfter reaches the caller at once, which defers that chat.
+Digest deliveries also pace each chat themselves over a sliding window (`bot.delivery`: one
+message a second in a private chat, 20 a minute in a group or channel), so a digest never goes
+beyond what the limits allow in any window; interactive replies may burst as Telegram tolerates.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class TelegramRateLimiter(AIORateLimiter):
     """AIORateLimiter that does not sleep on long flood waits."""
 
     def __init__(self) -> None:
-        super().__init__(max_retries=RETRIES)
+        super().__init__(overall_max_rate=1, overall_time_period=1 / 30, max_retries=RETRIES)
 
     async def process_request(
         self,

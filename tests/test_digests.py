@@ -337,8 +337,8 @@ async def test_restart_after_partial_delivery_resumes_without_duplicates(
     bot.tg.fail_next(
         "sendMessage",
         429,
-        "Too Many Requests",
-        parameters={"retry_after": 0},
+        "Too Many Requests: retry after 1",
+        parameters={"retry_after": 1},
         chat_id=USER,
         count=None,
     )
