@@ -59,17 +59,23 @@ def time_has_come(sub: Subscription, now: datetime) -> bool:
 async def send_due(services: Services, bot: Bot, chat_ids: Iterable[int] | None = None) -> int:
     """One scheduler pass over `chat_ids` (default: all); the number of messages sent."""
     async with services.digest_lock:
-        subs = await services.store.call(subscriptions.active)
-        wanted = set(chat_ids) if chat_ids is not None else None
+        subs = await _candidates(services, chat_ids)
         now = services.clock()
         due = [
             s
             for s in subs
-            if (wanted is None or s.chat_id in wanted)
-            and time_has_come(s, now)
-            and services.deferred.get(s.chat_id, now) <= now
+            if s.active and time_has_come(s, now) and services.deferred.get(s.chat_id, now) <= now
         ]
         return await _send_digests(services, bot, due, scheduled=True)
+
+
+async def _candidates(services: Services, chat_ids: Iterable[int] | None) -> list[Subscription]:
+    """The subscriptions a pass looks at: the named chats only (a chat's own daily job), or all
+    active ones (the catch-up pass and the sweep)."""
+    if chat_ids is None:
+        return await services.store.call(subscriptions.active)
+    found = [await services.store.call(subscriptions.get, chat_id) for chat_id in chat_ids]
+    return [s for s in found if s is not None]
 
 
 async def send_now(services: Services, bot: Bot, sub: Subscription) -> tuple[str | None, int]:

@@ -45,6 +45,9 @@ class TelegramRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> _Result:
+        if endpoint == "sendChatAction":  # "typing…" is no message: it must not queue behind them
+            return await callback(*args, **kwargs)
+
         async def call_unless_long_wait(*a: Any, **kw: Any) -> _Result:
             try:
                 return await callback(*a, **kw)
