@@ -175,14 +175,6 @@ def received(db: sqlite_utils.Database, chat_id: int, day: str) -> bool:
     return bool(total) and total == final
 
 
-def last_received_day(db: sqlite_utils.Database, chat_id: int) -> str | None:
-    """The latest digest date of this chat with at least one message begun."""
-    row = db.execute(
-        "SELECT MAX(digest_date) FROM digest_messages WHERE chat_id = ?", [chat_id]
-    ).fetchone()
-    return str(row[0]) if row and row[0] else None
-
-
 def started_since(db: sqlite_utils.Database, chat_id: int, since: str) -> bool:
     """Whether a digest for this chat was begun at or after `since` (ISO UTC)."""
     row = db.execute(
