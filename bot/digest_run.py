@@ -84,20 +84,45 @@ async def send_now(services: Services, bot: Bot, sub: Subscription) -> tuple[str
     Returns the announcement date (None: no announcement) and the number of messages sent.
     """
     async with services.digest_lock:
-        day = await day_papers(services, sub.categories)
+        days: _Days = {}
+        day = await _day_for(services, sub.categories, days)
         if day is None:
             return None, 0
-        return day.day, await _send_digests(services, bot, [sub], scheduled=False)
+        return day.day, await _send_digests(services, bot, [sub], scheduled=False, days=days)
+
+
+_Days = dict[tuple[str, ...], DayPapers | ArxivUnavailable | None]
+
+
+async def _day_for(services: Services, categories: Sequence[str], days: _Days) -> DayPapers | None:
+    """The day's papers of `categories`, looked up once per pass however many chats share them
+    (a failure too: the next chat with the same categories does not ask arXiv again)."""
+    key = tuple(categories)
+    if key not in days:
+        try:
+            days[key] = await day_papers(services, categories)
+        except ArxivUnavailable as exc:
+            days[key] = exc
+    found = days[key]
+    if isinstance(found, ArxivUnavailable):
+        raise found
+    return found
 
 
 async def _send_digests(
-    services: Services, bot: Bot, subs: Sequence[Subscription], *, scheduled: bool
+    services: Services,
+    bot: Bot,
+    subs: Sequence[Subscription],
+    *,
+    scheduled: bool,
+    days: _Days | None = None,
 ) -> int:
     plans: list[Planned] = []
     resumes: list[tuple[Subscription, str]] = []
+    days = {} if days is None else days
     for sub in subs:
         try:
-            day = await day_papers(services, sub.categories)
+            day = await _day_for(services, sub.categories, days)
         except ArxivUnavailable as exc:
             log.warning("no feed for chat %s (%s): will retry next pass", sub.chat_id, exc)
             continue
