@@ -494,50 +494,34 @@ def test_a_send_answered_after_the_read_timeout_is_not_resent(
 UNREACHABLE = -1005002
 
 
-def test_a_refused_connection_is_retried_and_delivered_exactly_once(
+@pytest.mark.parametrize(
+    ("cut", "error"),
+    [("refuse", "httpx.ConnectError"), ("blackhole", "did not get through (attempt 1): Timed out")],
+    ids=["refused", "connect-timeout"],
+)
+def test_a_connection_never_made_is_retried_and_delivered_exactly_once(
     proxy: Proxy,  # first: set up before the bot, torn down after it
     bot_process: BotProcess,
     fake_telegram: ScriptedBotApi,
     fake_rss: FakeArxivRss,
     fake_llm: FakeLLM,
+    cut: str,
+    error: str,
 ) -> None:
     tg = fake_telegram
     long_feed(fake_rss, fake_llm, 4)
     seed_subscription(bot_process.db_path, UNREACHABLE, chat_type="supergroup", max_papers=4)
-    # once message 2 is in flight, the Bot API becomes unreachable: message 3 cannot connect
-    tg.on_send(UNREACHABLE, 2, Step(after=proxy.refuse))
+    # once message 2 is in flight, the Bot API is out of reach: message 3 cannot connect
+    tg.on_send(UNREACHABLE, 2, Step(after=getattr(proxy, cut)))
     bot_process.start()
     wait_log(bot_process, f"send to {UNREACHABLE} did not get through (attempt 1)")
     proxy.resume()
     tg.wait_sent(4, chat_id=UNREACHABLE, timeout=30)
     log = wait_log(bot_process, pass_sent(4))
-    assert "ConnectError" in log
-    assert tg.sent_texts(UNREACHABLE) == stored(bot_process.db_path, UNREACHABLE)
-    assert tg.attempts[UNREACHABLE] == 4  # the refused attempts never reached the server
+    assert error in log
+    assert tg.sent_texts(UNREACHABLE) == stored(bot_process.db_path, UNREACHABLE), "one lost"
+    assert tg.attempts[UNREACHABLE] == 4  # the failed attempts never reached the server
     assert set(statuses(bot_process.db_path, UNREACHABLE).values()) == {"sent"}
-
-
-NO_ANSWER = -1005004
-
-
-def test_a_connect_timeout_is_retried_and_delivered_exactly_once(
-    proxy: Proxy,  # first: set up before the bot, torn down after it
-    bot_process: BotProcess,
-    fake_telegram: ScriptedBotApi,
-    fake_rss: FakeArxivRss,
-    fake_llm: FakeLLM,
-) -> None:
-    tg = fake_telegram
-    long_feed(fake_rss, fake_llm, 4)
-    seed_subscription(bot_process.db_path, NO_ANSWER, chat_type="supergroup", max_papers=4)
-    # once message 2 is in flight, connection attempts go unanswered: message 3 cannot connect
-    tg.on_send(NO_ANSWER, 2, Step(after=proxy.blackhole))
-    bot_process.start()
-    wait_log(bot_process, f"to {NO_ANSWER} ")  # the attempt for message 3 gave up (5 s)
-    proxy.resume()
-    wait_log(bot_process, "digest pass sent")
-    assert tg.attempts[NO_ANSWER] == 4  # each message reached the server once
-    assert tg.sent_texts(NO_ANSWER) == stored(bot_process.db_path, NO_ANSWER), "message 3 lost"
 
 
 RESET = -1005003
