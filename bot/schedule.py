@@ -14,8 +14,11 @@ import logging
 from datetime import time
 from zoneinfo import ZoneInfo
 
+from telegram.ext import JobQueue
+
 from bot.context import SERVICES_KEY, BotApplication, BotContext
 from bot.digest_run import send_due
+from bot.models import Subscription
 from bot.services import Services
 from storage import subscriptions
 
@@ -34,9 +37,9 @@ def job_name(chat_id: int) -> str:
 async def schedule_all(application: BotApplication) -> None:
     """(Re)build every subscription's job and queue a catch-up pass."""
     services: Services = application.bot_data[SERVICES_KEY]
-    for sub in await services.store.call(subscriptions.active):
-        await reschedule(application, sub.chat_id)
     assert application.job_queue is not None
+    for sub in await services.store.call(subscriptions.active):  # one read for all of them
+        _schedule(application.job_queue, sub.chat_id, sub)
     application.job_queue.run_once(_catch_up, when=0, name="digest:catch-up")
     application.job_queue.run_repeating(
         _catch_up, interval=SWEEP_INTERVAL, first=SWEEP_INTERVAL, name="digest:sweep"
@@ -47,11 +50,15 @@ async def schedule_all(application: BotApplication) -> None:
 async def reschedule(application: BotApplication, chat_id: int) -> None:
     """Replace the chat's job with one at its current time (none if inactive or gone)."""
     services: Services = application.bot_data[SERVICES_KEY]
-    queue = application.job_queue
-    assert queue is not None
+    assert application.job_queue is not None
+    sub = await services.store.call(subscriptions.get, chat_id)
+    _schedule(application.job_queue, chat_id, sub)
+
+
+def _schedule(queue: JobQueue[BotContext], chat_id: int, sub: Subscription | None) -> None:
+    """The chat's one daily job, at the subscription's local time (none if inactive or gone)."""
     for job in queue.get_jobs_by_name(job_name(chat_id)):
         job.schedule_removal()
-    sub = await services.store.call(subscriptions.get, chat_id)
     if sub is None or not sub.active:
         return
     hours, minutes = (int(x) for x in sub.digest_time.split(":"))
